@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import textwrap
 from typing import Any
@@ -24,13 +25,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def cmd_plugins(args: argparse.Namespace) -> int:
     registry = get_registry()
     if args.do_import:
+        loaded = {p.name for p in registry.plugins() if p.status == "loaded"}
         for info in registry.components():
-            if registry.plugins and info.plugin in {p.name for p in registry.plugins()
-                                                    if p.status == "loaded"}:
-                try:
+            if info.plugin in loaded:
+                with contextlib.suppress(TesseraError):  # recorded as the plugin's status
                     info.load()
-                except TesseraError:
-                    pass
     rows = []
     for p in registry.plugins():
         status = p.status if not p.reason else f"{p.status}: {p.reason}"
@@ -42,11 +41,13 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     registry = get_registry()
     components = registry.components(args.kind, args.pattern)
-    clashing = {(c.kind, c.name) for c in components
-                if sum(1 for d in components if (d.kind, d.name) == (c.kind, c.name)) > 1}
+    clashing = {
+        (c.kind, c.name)
+        for c in components
+        if sum(1 for d in components if (d.kind, d.name) == (c.kind, c.name)) > 1
+    }
     rows = [
-        [c.kind, c.qualified_name if (c.kind, c.name) in clashing else c.name, c.plugin,
-         c.summary]
+        [c.kind, c.qualified_name if (c.kind, c.name) in clashing else c.name, c.plugin, c.summary]
         for c in components
     ]
     if not rows:
@@ -76,7 +77,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if info.paper or info.arxiv:
         arxiv = f" (arXiv:{info.arxiv})" if info.arxiv else ""
         print(f"  paper: {info.paper}{arxiv}")
-    print(f"  target: {info.target if isinstance(info.target, str) else info.target!r}")
+    print(f"  target: {info.target!s}")
     print("\nconfig:")
     rows = []
     for name, field in model.model_fields.items():
@@ -93,8 +94,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             default = repr(field.default)
         rows.append([name, type_name, default, field.description or ""])
-    print(textwrap.indent(_table(rows, ["field", "type", "default", "description"]), "  ")
-          if rows else "  (no parameters)")
+    print(
+        textwrap.indent(_table(rows, ["field", "type", "default", "description"]), "  ")
+        if rows
+        else "  (no parameters)"
+    )
     if info.examples and info.examples != [{}]:
         print("\nexamples:")
         for example in info.examples:
@@ -128,7 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         from tessera.runs import run_cli
     except ImportError:  # pragma: no cover
-        print("tessera run: error: the runner is not available in this installation",
-              file=sys.stderr)
+        print(
+            "tessera run: error: the runner is not available in this installation", file=sys.stderr
+        )
         return 2
     return run_cli(args)

@@ -26,8 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("plugins", help="installed plugins and their status")
-    p.add_argument("--import", dest="do_import", action="store_true",
-                   help="import every component module to find plugins that fail to import")
+    p.add_argument(
+        "--import",
+        dest="do_import",
+        action="store_true",
+        help="import every component module to find plugins that fail to import",
+    )
 
     p = sub.add_parser("list", help="registered components, by kind")
     p.add_argument("kind", nargs="?", help="only this kind")
@@ -47,8 +51,14 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a task spec (the quickstart when none is given)")
     p.add_argument("spec", nargs="?", help="a YAML spec of a task")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY.PATH=VALUE", help="override a parameter (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a parameter (repeatable)",
+    )
     p.add_argument("--out", default=None, help="run folder (default: runs/NAME-TIMESTAMP)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--nproc", type=int, default=1, help="processes (torch.distributed)")

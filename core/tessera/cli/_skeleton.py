@@ -112,7 +112,7 @@ class RBFKernel(Kernel):
         return torch.randn(n, self.input_dim, generator=generator, dtype=torch.float64)
 '''
 
-TESTS = '''\
+TESTS = """\
 import torch
 
 from tessera.testing import parametrize_with_checks
@@ -131,7 +131,7 @@ def test_rbf_decays_with_distance():
     k = kernel(x[:1], x)[0]
     assert torch.allclose(k[0], torch.tensor(2.0))
     assert k[0] > k[1] > k[2] > 0
-'''
+"""
 
 README = """\
 # tessera-{name}

@@ -12,6 +12,7 @@ registered components it names.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import os
@@ -136,6 +137,8 @@ def component_fields(model: type[Config]) -> dict[str, tuple[ComponentRef, bool]
 
 def _describe(error: dict[str, Any], model: type[Config]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
+    if not loc:  # a check across fields
+        return error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         known = ", ".join(model.model_fields) or "none"
         return f"unknown field '{loc}' (fields: {known})"
@@ -204,8 +207,11 @@ def _resolved(node: _Node, kwargs: dict[str, Any]) -> dict[str, Any]:
     for field_name, value in kwargs.items():
         if field_name in refs:
             params[field_name] = (
-                [spec_of(v) for v in value] if isinstance(value, (list, tuple)) else
-                None if value is None else spec_of(value)
+                [spec_of(v) for v in value]
+                if isinstance(value, (list, tuple))
+                else None
+                if value is None
+                else spec_of(value)
             )
             continue
         try:
@@ -223,10 +229,8 @@ def _attach(obj: Any, spec: dict[str, Any]) -> None:
         return
     except (AttributeError, TypeError):
         pass
-    try:
+    with contextlib.suppress(TypeError):  # not weak-referenceable: spec_of will say so
         _specs[obj] = spec
-    except TypeError:
-        pass  # immutable and not weak-referenceable: spec_of will say so
 
 
 def build(spec: Any, *, registry: Any = None) -> Any:

@@ -33,7 +33,7 @@ from tessera.errors import (
 )
 from tessera.registry._manifest import Manifest, locate_manifest, read_manifest
 
-if sys.version_info >= (3, 10):
+if sys.version_info >= (3, 10):  # noqa: UP036 - the backport serves older Pythons
     from importlib import metadata as importlib_metadata
 else:  # pragma: no cover
     import importlib_metadata
@@ -198,8 +198,11 @@ class Registry:
             if dist != known.distribution:
                 # The first on sys.path is used, as an import would; the other is reported.
                 self._plugins[f"{ep.name} ({dist})"] = PluginInfo(
-                    ep.name, dist, getattr(getattr(ep, "dist", None), "version", "?"),
-                    status="failed", package=ep.value,
+                    ep.name,
+                    dist,
+                    getattr(getattr(ep, "dist", None), "version", "?"),
+                    status="failed",
+                    package=ep.value,
                     reason=f"plugin name {ep.name!r} is already taken by {known.distribution}",
                 )
 
@@ -244,15 +247,24 @@ class Registry:
 
     def _load_manifest(self, info: PluginInfo, manifest: Manifest) -> None:
         for k in manifest.kinds:
-            self.register_kind(k.name, k.interface, summary=k.summary, checks=k.checks,
-                               plugin=info.name)
+            self.register_kind(
+                k.name, k.interface, summary=k.summary, checks=k.checks, plugin=info.name
+            )
         for c in manifest.components:
             self._add_component(
                 ComponentInfo(
-                    kind=c.kind, name=c.name, target=c.target, config=c.config,
-                    summary=c.summary, plugin=info.name, distribution=info.distribution,
-                    version=info.version, paper=c.paper or info.paper,
-                    arxiv=c.arxiv or info.arxiv, examples=c.examples, _registry=self,
+                    kind=c.kind,
+                    name=c.name,
+                    target=c.target,
+                    config=c.config,
+                    summary=c.summary,
+                    plugin=info.name,
+                    distribution=info.distribution,
+                    version=info.version,
+                    paper=c.paper or info.paper,
+                    arxiv=c.arxiv or info.arxiv,
+                    examples=c.examples,
+                    _registry=self,
                 )
             )
 
@@ -305,8 +317,18 @@ class Registry:
         """
         self._ensure()
         info = ComponentInfo(
-            kind, name, target, config, summary or _first_line(target), plugin, plugin, "",
-            paper, arxiv, examples if examples is not None else [{}], self,
+            kind,
+            name,
+            target,
+            config,
+            summary or _first_line(target),
+            plugin,
+            plugin,
+            "",
+            paper,
+            arxiv,
+            examples if examples is not None else [{}],
+            self,
         )
         self._add_component(info)
         return info
@@ -320,8 +342,9 @@ class Registry:
 
     def _add_component(self, info: ComponentInfo) -> None:
         if info.kind not in self._kinds:
-            raise self._unknown_kind(info.kind, f"component {info.name!r} of plugin "
-                                     f"{info.plugin!r} declares")
+            raise self._unknown_kind(
+                info.kind, f"component {info.name!r} of plugin {info.plugin!r} declares"
+            )
         entries = self._components.setdefault((info.kind, info.name), [])
         for e in entries:
             if e.plugin == info.plugin:
@@ -342,7 +365,9 @@ class Registry:
         self._ensure()
         return dict(sorted(self._kinds.items()))
 
-    def components(self, kind: str | None = None, pattern: str | None = None) -> list[ComponentInfo]:
+    def components(
+        self, kind: str | None = None, pattern: str | None = None
+    ) -> list[ComponentInfo]:
         """Registered components, optionally of one kind and matching a shell-style pattern."""
         self._ensure()
         if kind is not None and kind not in self._kinds:
@@ -352,8 +377,11 @@ class Registry:
             for (k, n), entries in sorted(self._components.items())
             for info in entries
             if (kind is None or k == kind)
-            and (pattern is None or fnmatch.fnmatchcase(n, pattern)
-                 or fnmatch.fnmatchcase(info.qualified_name, pattern))
+            and (
+                pattern is None
+                or fnmatch.fnmatchcase(n, pattern)
+                or fnmatch.fnmatchcase(info.qualified_name, pattern)
+            )
         ]
         return found
 
@@ -377,8 +405,9 @@ class Registry:
         if not entries:
             raise self._unknown_component(kind, name)
         if len(entries) > 1:
-            who = " and ".join(f"{e.distribution or e.plugin} (as '{e.qualified_name}')"
-                               for e in entries)
+            who = " and ".join(
+                f"{e.distribution or e.plugin} (as '{e.qualified_name}')" for e in entries
+            )
             raise ComponentClashError(
                 f"{kind} {bare!r} is registered by {who}; qualify the name to pick one"
             )
@@ -401,14 +430,19 @@ class Registry:
         )
 
     def _unknown_component(self, kind: str, name: str) -> UnknownComponentError:
-        names = sorted({e.name for (k, _), es in self._components.items() if k == kind
-                        for e in es})
-        qualified = sorted({e.qualified_name for (k, _), es in self._components.items()
-                            if k == kind for e in es})
+        names = sorted(
+            {e.name for (k, _), es in self._components.items() if k == kind for e in es}
+        )
+        qualified = sorted(
+            {e.qualified_name for (k, _), es in self._components.items() if k == kind for e in es}
+        )
         bare = name.rpartition(":")[2]
         near = difflib.get_close_matches(bare, names, n=3, cutoff=0.6)
-        near += [q for q in difflib.get_close_matches(name, qualified, n=2, cutoff=0.6)
-                 if q not in near and q.rpartition(":")[2] not in near]
+        near += [
+            q
+            for q in difflib.get_close_matches(name, qualified, n=2, cutoff=0.6)
+            if q not in near and q.rpartition(":")[2] not in near
+        ]
         hint = f"; did you mean {_quoted(near)}?" if near else ""
         installed = ", ".join(names) if names else "none"
         return UnknownComponentError(
@@ -449,7 +483,8 @@ class Registry:
                     info.status = "failed"
                     info.reason = f"hooks {info.hooks!r}: {type(error).__name__}: {error}"
                     warnings.warn(
-                        f"plugin {info.name!r} skipped: {info.reason}", TesseraWarning,
+                        f"plugin {info.name!r} skipped: {info.reason}",
+                        TesseraWarning,
                         stacklevel=2,
                     )
             pm.hook.tessera_register_kinds(registry=self)
