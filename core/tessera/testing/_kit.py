@@ -9,8 +9,16 @@ from typing import Any
 
 from tessera.registry import ComponentInfo, Registry, get_registry, import_target
 
-__all__ = ["Case", "CheckResult", "ConformanceError", "Report", "cases", "checks_for",
-           "parametrize_with_checks", "run_checks"]
+__all__ = [
+    "Case",
+    "CheckResult",
+    "ConformanceError",
+    "Report",
+    "cases",
+    "checks_for",
+    "parametrize_with_checks",
+    "run_checks",
+]
 
 Check = Callable[["Case"], None]
 
@@ -70,20 +78,7 @@ def cases(
     """Cases for every component (of a plugin, of some kinds, or named), one per example."""
     registry = registry or get_registry()
     if plugin is not None:
-        known = {p.name: p for p in registry.plugins()}
-        by_dist = {p.distribution: p for p in registry.plugins()}
-        info = known.get(plugin) or by_dist.get(plugin)
-        if info is None:
-            from tessera.errors import TesseraError
-
-            raise TesseraError(
-                f"no plugin {plugin!r} is installed (installed: {', '.join(sorted(known))})"
-            )
-        if info.status != "loaded":
-            from tessera.errors import TesseraError
-
-            raise TesseraError(f"plugin {plugin!r} is {info.status}: {info.reason}")
-        plugin = info.name
+        plugin = _plugin_name(registry, plugin)
     kinds = set(kinds) if kinds is not None else None
     names = set(names) if names is not None else None
     found = []
@@ -97,6 +92,25 @@ def cases(
         for i, params in enumerate(info.examples or [{}]):
             found.append(Case(info, dict(params), registry, i))
     return found
+
+
+def _plugin_name(registry: Registry, plugin: str) -> str:
+    """The plugin's name, given its name or distribution; a clear error when not usable."""
+    from tessera.errors import TesseraError
+
+    known = {p.name: p for p in registry.plugins()}
+    info = known.get(plugin) or next(
+        (p for p in known.values() if p.distribution == plugin), None
+    )
+    if info is None:
+        if any(c.plugin == plugin for c in registry.components()):
+            return plugin  # components registered by hand under this name
+        raise TesseraError(
+            f"no plugin {plugin!r} is installed (installed: {', '.join(sorted(known))})"
+        )
+    if info.status != "loaded":
+        raise TesseraError(f"plugin {plugin!r} is {info.status}: {info.reason}")
+    return info.name
 
 
 def _check_id(check: Check) -> str:

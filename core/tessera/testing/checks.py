@@ -96,8 +96,11 @@ def check_interface(case: Case) -> None:
     obj = case.build()
     interface = case.registry.kinds()[case.info.kind].load_interface()
     if not isinstance(obj, interface):
-        raise _fail(case, f"built a {type(obj).__name__}, which is not a "
-                          f"{interface.__module__}.{interface.__qualname__}")
+        raise _fail(
+            case,
+            f"built a {type(obj).__name__}, which is not a "
+            f"{interface.__module__}.{interface.__qualname__}",
+        )
 
 
 def check_config_round_trip(case: Case) -> None:
@@ -168,19 +171,22 @@ def check_group_relations(case: Case) -> None:
     if len(lie):
         err = float(group.algebra_residual(lie).max())
         if err > tol:
-            raise _fail(case, f"Lie-algebra generators break the algebra's relations "
-                              f"(residual {err:.2e})")
+            raise _fail(
+                case, f"Lie-algebra generators break the algebra's relations (residual {err:.2e})"
+            )
         coeffs = torch.randn(len(lie), generator=gen, dtype=lie.dtype)
         element = torch.linalg.matrix_exp((coeffs[:, None, None] * lie).sum(0))
         err = float(group.relation_residual(element).max())
         if err > tol:
-            raise _fail(case, f"exp of an algebra element is not in the group "
-                              f"(residual {err:.2e})")
+            raise _fail(
+                case, f"exp of an algebra element is not in the group (residual {err:.2e})"
+            )
 
     discrete = group.discrete_generators
     if discrete.shape[1:] != (d, d):
-        raise _fail(case, f"discrete_generators has shape {tuple(discrete.shape)}, "
-                          f"expected (m, {d}, {d})")
+        raise _fail(
+            case, f"discrete_generators has shape {tuple(discrete.shape)}, expected (m, {d}, {d})"
+        )
     if len(discrete):
         err = float(group.relation_residual(discrete).max())
         if err > tol:
@@ -221,8 +227,11 @@ def check_equivariance(case: Case) -> None:
                 rhs = layer.act_on_outputs(g, layer(*inputs))
             err = _relative_error(lhs, rhs)
             if not err <= TOLERANCES[dtype]:
-                raise _fail(case, f"not equivariant to {layer.group!r} in {dtype}: relative "
-                                  f"error {err:.2e} > {TOLERANCES[dtype]:.0e} (trial {trial})")
+                raise _fail(
+                    case,
+                    f"not equivariant to {layer.group!r} in {dtype}: relative "
+                    f"error {err:.2e} > {TOLERANCES[dtype]:.0e} (trial {trial})",
+                )
 
 
 def equivariant_layer_checks() -> list:
@@ -273,8 +282,11 @@ def check_flow_log_det(case: Case) -> None:
         if not torch.isfinite(got) or abs(float(got - expected)) > 1e-4 * max(
             1.0, abs(float(expected))
         ):
-            raise _fail(case, f"log-determinant {float(got):.6f} differs from autograd's "
-                              f"{float(expected):.6f} on sample {i}")
+            raise _fail(
+                case,
+                f"log-determinant {float(got):.6f} differs from autograd's "
+                f"{float(expected):.6f} on sample {i}",
+            )
 
 
 def check_flow_sample_log_prob(case: Case) -> None:
@@ -284,8 +296,7 @@ def check_flow_sample_log_prob(case: Case) -> None:
         samples, log_prob = flow.sample_and_log_prob(len(x), context, generator=_generator(1))
         again = flow.log_prob(samples, context)
     if samples.shape != x.shape:
-        raise _fail(case, f"samples have shape {tuple(samples.shape)}, expected "
-                          f"{tuple(x.shape)}")
+        raise _fail(case, f"samples have shape {tuple(samples.shape)}, expected {tuple(x.shape)}")
     if not torch.isfinite(log_prob).all():
         raise _fail(case, "log-densities of samples are not finite")
     err = float((log_prob - again).abs().max())
@@ -314,14 +325,20 @@ def check_kernel_psd(case: Case) -> None:
         k11, k12, k21 = kernel(x1, x1), kernel(x1, x2), kernel(x2, x1)
         diag = kernel.diag(x1)
     if k11.shape != (10, 10) or k12.shape != (10, 6):
-        raise _fail(case, f"Gram shapes {tuple(k11.shape)} and {tuple(k12.shape)}, expected "
-                          "(10, 10) and (10, 6)")
+        raise _fail(
+            case,
+            f"Gram shapes {tuple(k11.shape)} and {tuple(k12.shape)}, expected "
+            "(10, 10) and (10, 6)",
+        )
     if _relative_error(k11, k11.T) > 1e-10 or _relative_error(k12, k21.T) > 1e-10:
         raise _fail(case, "Gram matrix is not symmetric")
     err = _psd_error(k11)
     if err > 1e-8:
-        raise _fail(case, f"Gram matrix is not positive semi-definite (min eigenvalue "
-                          f"{-err:.2e} relative to the largest)")
+        raise _fail(
+            case,
+            f"Gram matrix is not positive semi-definite (min eigenvalue "
+            f"{-err:.2e} relative to the largest)",
+        )
     if _relative_error(diag, k11.diagonal()) > 1e-8:
         raise _fail(case, "diag(x) differs from the diagonal of k(x, x)")
 
@@ -340,8 +357,11 @@ def check_surrogate_posterior(case: Case) -> None:
     with torch.no_grad():
         post = surrogate.posterior(test, joint=True)
     if post.mean.shape != (5,) or post.variance.shape != (5,):
-        raise _fail(case, f"posterior mean/variance shapes {tuple(post.mean.shape)}, "
-                          f"{tuple(post.variance.shape)}; expected (5,)")
+        raise _fail(
+            case,
+            f"posterior mean/variance shapes {tuple(post.mean.shape)}, "
+            f"{tuple(post.variance.shape)}; expected (5,)",
+        )
     if not (torch.isfinite(post.mean).all() and (post.variance > 0).all()):
         raise _fail(case, "posterior means must be finite and variances positive")
     cov = post.covariance
@@ -373,8 +393,9 @@ def check_acquisition_shapes(case: Case) -> None:
     candidates = x[8:]
     scores = acquisition(candidates, gp, float(y[:8].min()))
     if scores.shape != (len(candidates),):
-        raise _fail(case, f"scores have shape {tuple(scores.shape)}, expected "
-                          f"({len(candidates)},)")
+        raise _fail(
+            case, f"scores have shape {tuple(scores.shape)}, expected ({len(candidates)},)"
+        )
     if torch.isnan(scores).any():
         raise _fail(case, "scores contain NaN")
     chosen = acquisition.select(candidates, 3, gp, float(y[:8].min()))
@@ -404,12 +425,18 @@ def check_solver_feasibility(case: Case) -> None:
             try:
                 problem.check(solution.value)
             except ValueError as error:
-                raise _fail(case, f"infeasible solution on a random {problem_type.__name__} "
-                                  f"of size {size}: {error}") from None
+                raise _fail(
+                    case,
+                    f"infeasible solution on a random {problem_type.__name__} "
+                    f"of size {size}: {error}",
+                ) from None
             true = float(problem.objective(solution.value))
             if not math.isclose(float(solution.cost), true, rel_tol=1e-6, abs_tol=1e-6):
-                raise _fail(case, f"reported cost {solution.cost} differs from the objective "
-                                  f"{true} on a random {problem_type.__name__}")
+                raise _fail(
+                    case,
+                    f"reported cost {solution.cost} differs from the objective "
+                    f"{true} on a random {problem_type.__name__}",
+                )
 
 
 def solver_checks() -> list:
