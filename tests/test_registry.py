@@ -177,9 +177,7 @@ def test_tessera_plugins_env_limits_loading(make_dist, monkeypatch):
     registry = Registry()
     status = {p.name: p.status for p in registry.plugins()}
     assert status["builtins"] == "loaded" and status["other"] == "loaded"
-    assert {s for name, s in status.items() if name not in ("builtins", "other")} == {
-        "disabled"
-    }
+    assert {s for name, s in status.items() if name not in ("builtins", "other")} == {"disabled"}
     assert registry.get("kernel", "scaled").distribution == "other-kernels"
 
 

@@ -36,8 +36,9 @@ class Acquisition(ABC):
         pending point, and the rest are scored again, ``q`` times.
         """
         if not 1 <= q <= len(candidates):
-            raise ValueError(f"q={q} must be between 1 and the number of candidates "
-                             f"({len(candidates)})")
+            raise ValueError(
+                f"q={q} must be between 1 and the number of candidates ({len(candidates)})"
+            )
         chosen: list[int] = []
         model = surrogate
         for _ in range(q):

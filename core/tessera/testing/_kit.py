@@ -99,9 +99,7 @@ def _plugin_name(registry: Registry, plugin: str) -> str:
     from tessera.errors import TesseraError
 
     known = {p.name: p for p in registry.plugins()}
-    info = known.get(plugin) or next(
-        (p for p in known.values() if p.distribution == plugin), None
-    )
+    info = known.get(plugin) or next((p for p in known.values() if p.distribution == plugin), None)
     if info is None:
         if any(c.plugin == plugin for c in registry.components()):
             return plugin  # components registered by hand under this name
