@@ -174,7 +174,8 @@ def check_group_relations(case: Case) -> None:
             raise _fail(
                 case, f"Lie-algebra generators break the algebra's relations (residual {err:.2e})"
             )
-        coeffs = torch.randn(len(lie), generator=gen, dtype=lie.dtype)
+        # Real coefficients: the algebra is a real span, also for complex groups
+        coeffs = torch.randn(len(lie), generator=gen, dtype=torch.float64).to(lie.dtype)
         element = torch.linalg.matrix_exp((coeffs[:, None, None] * lie).sum(0))
         err = float(group.relation_residual(element).max())
         if err > tol:
