@@ -29,6 +29,22 @@ class RunContext(Protocol):
     def save_plot(self, name: str, figure: Any) -> Path:
         """Save a matplotlib figure as ``plots/NAME.png`` and list it in the report."""
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether SIGINT or SIGTERM asked the run to stop (it stops at the next checkpoint)."""
+
+    def should_checkpoint(self, step: int, every: int) -> bool:
+        """Whether to checkpoint after ``step``: every ``every`` steps, or to stop.
+
+        Collective with several processes: every rank calls it at every step.
+        """
+
+    def progress(self, total: int | None, description: str = "", initial: int = 0) -> Any:
+        """A progress bar over the task's own counter: ``update(n)``, ``close()``, ``with``."""
+
+    def run_child(self, spec: Any, name: str | None = None) -> dict[str, Any]:
+        """Run a task spec as a child run in the subfolder ``name``; returns its summary."""
+
 
 class Task(ABC):
     """An experiment that builds its components, runs, and reports metrics.
