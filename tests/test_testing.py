@@ -109,8 +109,8 @@ class IdentityTour(Solver):
 
 
 def _case(register, kind, name, target, params=None):
-    register(kind, name, target, examples=[params or {}])
-    (case,) = cases(names=[name], kinds=[kind])
+    info = register(kind, name, target, examples=[params or {}])
+    (case,) = cases(plugin=info.plugin, names=[name], kinds=[kind])
     return case
 
 

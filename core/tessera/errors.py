@@ -9,6 +9,7 @@ __all__ = [
     "ComponentClashError",
     "ConfigError",
     "ManifestError",
+    "MissingDependencyError",
     "PluginImportError",
     "SpecError",
     "TesseraError",
@@ -48,6 +49,11 @@ class SpecError(TesseraError, ValueError):
 
 class ManifestError(TesseraError, ValueError):
     """A plugin manifest that cannot be read or does not validate."""
+
+
+class MissingDependencyError(TesseraError, ImportError):
+    """A component needs an optional package that is not installed; the message says how
+    to install it. The conformance kit skips a component's checks on this error."""
 
 
 class PluginImportError(TesseraError, ImportError):

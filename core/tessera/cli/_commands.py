@@ -120,11 +120,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     report = run_checks(plugin=args.plugin, select=args.select)
     for result in report.results:
-        mark = "PASS" if result.passed else "FAIL"
+        mark = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
         print(f"{mark} {result.id}")
-        if not result.passed:
+        if not result.passed or result.skipped:
             print(textwrap.indent(result.message.strip(), "    "))
-    print(f"{report.passed} passed, {report.failed} failed")
+    skipped = f", {report.skipped} skipped" if report.skipped else ""
+    print(f"{report.passed} passed, {report.failed} failed{skipped}")
     return 0 if report.failed == 0 else 1
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tessera.errors import MissingDependencyError
 from tessera.registry import ComponentInfo, Registry, get_registry, import_target
 
 __all__ = [
@@ -134,10 +136,20 @@ def parametrize_with_checks(
     """
     import pytest
 
+    def skipping(check: Check) -> Check:
+        @functools.wraps(check)
+        def run(case: Case) -> None:
+            try:
+                check(case)
+            except MissingDependencyError as error:
+                pytest.skip(str(error))
+
+        return run
+
     params = []
     for case in cases(plugin, kinds, names, registry):
         for check in checks_for(case.info, case.registry):
-            params.append(pytest.param(case, check, id=f"{case.id}-{_check_id(check)}"))
+            params.append(pytest.param(case, skipping(check), id=f"{case.id}-{_check_id(check)}"))
     return pytest.mark.parametrize(("case", "check"), params)
 
 
@@ -146,6 +158,7 @@ class CheckResult:
     id: str
     passed: bool
     message: str = ""
+    skipped: bool = False
 
 
 @dataclass
@@ -154,11 +167,15 @@ class Report:
 
     @property
     def passed(self) -> int:
-        return sum(r.passed for r in self.results)
+        return sum(r.passed and not r.skipped for r in self.results)
 
     @property
     def failed(self) -> int:
         return sum(not r.passed for r in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(r.skipped for r in self.results)
 
 
 def run_checks(
@@ -176,6 +193,8 @@ def run_checks(
                 continue
             try:
                 check(case)
+            except MissingDependencyError as error:
+                report.results.append(CheckResult(check_id, True, str(error), skipped=True))
             except Exception as error:  # a check that crashes is a failure, reported
                 message = f"{type(error).__name__}: {error}"
                 if not isinstance(error, AssertionError):
