@@ -120,7 +120,8 @@ def main() -> None:
         f"Command: `python benchmarks/run.py core` (median of {REPEATS} cold starts; "
         "create timings are the best of 5 × 2000 calls).",
         "",
-        "| measurement | time from `import tessera.cli` to exit | modules imported | torch or plugin modules imported |",
+        "| measurement | time from `import tessera.cli` to exit | modules imported "
+        "| torch or plugin modules imported |",
         "|---|---|---|---|",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
         "",
