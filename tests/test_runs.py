@@ -407,9 +407,18 @@ def test_logger_plugin_sees_every_event(registry: Registry, tmp_path: Path) -> N
 
 
 def test_quickstart(env: dict[str, str], tmp_path: Path) -> None:
-    """With no spec, `tessera run` runs the quickstart suite and says where its report is."""
+    """With no spec, `tessera run` runs the quickstart suite, leaving out the tasks whose
+    plugins are not loaded, and says where its report is."""
     out = tmp_path / "quick"
-    done = tessera(env, "run", "--out", str(out), "--set", "task.params.tasks.0.params.steps=40")
+    done = tessera(
+        env,
+        "run",
+        "--out",
+        str(out),
+        "--set",
+        "task.params.tasks.0.params.steps=40",
+        TESSERA_PLUGINS="builtins",
+    )
     assert done.returncode == 0, done.stderr
     assert f"report:     {out / 'report.md'}" in done.stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -419,6 +428,36 @@ def test_quickstart(env: dict[str, str], tmp_path: Path) -> None:
     assert "![loss](regression/plots/loss.png)" in report
     assert "## regression" in report
     assert len(records(out / "regression")) == 40
+
+
+def test_quickstart_composes_plugins() -> None:
+    """With every first-party plugin installed, the quickstart validates in full and builds
+    components of at least three plugins, an E-NF flow with EGNN dynamics among them."""
+    from tessera.runs._spec import QUICKSTART, quickstart_spec, read_run_spec
+
+    registry = Registry()
+    spec = quickstart_spec(registry)
+    shipped = read_run_spec(QUICKSTART)["task"]["params"]["tasks"]
+    if len(spec["task"]["params"]["tasks"]) < len(shipped):
+        pytest.skip("not every first-party plugin is installed")
+
+    plugins = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict) and {"kind", "name", "params"} <= set(node):
+            plugins.add(registry.get(node["kind"], node["name"]).plugin)
+        values = node.values() if isinstance(node, dict) else node
+        if isinstance(node, (dict, list)):
+            for value in values:
+                walk(value)
+
+    from tessera.registry import validate
+
+    resolved = validate({"kind": "task", **spec["task"]}, registry=registry)
+    walk(resolved)
+    assert {"egnn", "emlp", "enf", "dpdp", "bofm"} <= plugins
+    enf = next(t for t in resolved["params"]["tasks"] if t["name"] == "enf.dw4")
+    assert enf["params"]["flow"]["params"]["dynamics"]["name"] == "egnn"
 
 
 def test_suite_resumes_its_unfinished_child(env: dict[str, str], tmp_path: Path) -> None:

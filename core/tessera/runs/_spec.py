@@ -246,17 +246,28 @@ def _read_status(out: Path) -> str | None:
 
 
 def quickstart_spec(registry: Any) -> dict[str, Any]:
-    """The quickstart suite, keeping only the tasks that are installed."""
+    """The quickstart suite, keeping only the tasks whose components are all installed.
+
+    A task is left out, with a log line, when it or any component its spec names is not
+    registered (its plugin is not installed or not loaded); any other error in the shipped
+    spec is raised.
+    """
     import logging
 
+    from tessera.errors import UnknownComponentError
+    from tessera.registry import validate
+
     raw = read_run_spec(QUICKSTART)
-    tasks = raw["task"]["params"]["tasks"]
-    kept = [t for t in tasks if ("task", t["name"]) in registry]
-    for t in tasks:
-        if t not in kept:
+    kept = []
+    for task in raw["task"]["params"]["tasks"]:
+        try:
+            validate({"kind": "task", **task}, registry=registry)
+        except UnknownComponentError as error:
             logging.getLogger(__name__).info(
-                "quickstart: skipping task %r, whose plugin is not installed", t["name"]
+                "quickstart: skipping task %r: %s", task["name"], error
             )
+            continue
+        kept.append(task)
     raw["task"]["params"]["tasks"] = kept
     return raw
 
