@@ -14,8 +14,9 @@ last checkpoint, with the best epoch reached; ``train`` again resumes it. The pu
 table came from these commands with the radial-field, GNN and EGNN runs stopped at a
 25-minute budget (the GNN was restarted alone after the radial field was stopped).
 
-``report`` writes ``benchmarks/egnn/nbody_results.md``. All runs share the simulated data
-(3000/2000/2000 trajectories) in ``OUT/data``.
+``report`` writes ``benchmarks/egnn/nbody_results.md`` and the numbers behind it, per model,
+to ``benchmarks/egnn/raw/nbody.json``. All runs share the simulated data (3000/2000/2000
+trajectories) in ``OUT/data``.
 """
 
 from __future__ import annotations
@@ -132,17 +133,21 @@ def _result(folder: Path) -> dict | None:
 
 
 def report(out: Path) -> None:
-    rows = []
+    rows, raw = [], {}
     for name in MODELS:
         result = _result(out / name)
         if result is None:
             continue
+        result["forward_ms"] = forward_ms(name)
+        raw[name] = {**result, "paper_test_mse": PAPER[name], "model": MODELS[name]}
         stopped = " (stopped)" if result["stopped"] else ""
         rows.append(
             f"| {LABELS[name]} | {result['test_mse']:.4f} | {PAPER[name]:.4f} | "
             f"{result['epochs']}{stopped} | {result['best_epoch']} | "
-            f"{result['train_seconds'] / 60:.1f} | {forward_ms(name):.2f} |"
+            f"{result['train_seconds'] / 60:.1f} | {result['forward_ms']:.2f} |"
         )
+    (HERE / "raw").mkdir(exist_ok=True)
+    (HERE / "raw" / "nbody.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
     text = "\n".join(
         [
             "# EGNN: N-body results",

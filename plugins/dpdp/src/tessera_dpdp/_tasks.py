@@ -135,7 +135,10 @@ class RoutingTask(Task):
         if not solvers:
             raise ValueError("solvers is empty; give at least one solver spec")
         if labels is not None and len(labels) != len(solvers):
-            raise ValueError(f"labels has {len(labels)} entries for {len(solvers)} solvers")
+            raise ValueError(
+                f"labels has {len(labels)} entries for {len(solvers)} solvers; give one label "
+                "per solver or leave labels out"
+            )
         if reference is not None and not 0 <= reference < len(solvers):
             raise ValueError(
                 f"reference={reference} is not the index of a solver (0..{len(solvers) - 1})"

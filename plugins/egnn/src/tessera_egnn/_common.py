@@ -128,7 +128,13 @@ def pad_graphs(
         ((2, 3, 1), [2, 3])
     """
     if len(h) != len(x) or (adjacency is not None and len(adjacency) != len(h)):
-        raise ValueError("pad_graphs needs as many h, x (and adjacency) entries as graphs")
+        counts = f"{len(h)} h, {len(x)} x" + (
+            "" if adjacency is None else f" and {len(adjacency)} adjacency"
+        )
+        raise ValueError(
+            f"pad_graphs needs one h, x (and adjacency) entry per graph, got {counts}; "
+            "pass the same number of each"
+        )
     n = max(len(t) for t in h)
     batch = len(h)
     h_out = h[0].new_zeros(batch, n, h[0].shape[-1])
