@@ -165,6 +165,31 @@ def test_kinetic_energy_of_one_euler_step():
     assert flow.forward_and_regularization(x)[2].abs().max() == 0
 
 
+def test_jacobian_frobenius_of_one_euler_step_is_unbiased():
+    """With one Euler step of size 1 the regulariser is λ‖εᵀJ‖², whose mean over probes is
+    λ tr(J Jᵀ P) (J = ∂v/∂x at t = 0, P the zero-CoM projection); zero in eval mode."""
+    flow = make_flow(method="euler", step_size=1.0, jacobian_frobenius=0.5, trace="exact")
+    flow.train()
+    x = _data(flow, 1)
+    mask = torch.ones(1, 4, dtype=bool)
+
+    def v(flat: torch.Tensor) -> torch.Tensor:
+        t = torch.tensor(0.0, dtype=torch.float64)
+        return flow.field(t, flat.reshape(1, 4, 3), mask).reshape(-1)
+
+    jac = torch.autograd.functional.jacobian(v, x.reshape(-1))
+    basis = zero_com_basis(4, 3)
+    expected = 0.5 * float(torch.trace(jac @ jac.T @ basis @ basis.T))
+    with torch.no_grad():
+        copies = x.expand(400, -1, -1)  # one probe per row
+        reg = flow.forward_and_regularization(copies, generator=torch.Generator().manual_seed(0))
+    draws = reg[2]
+    assert expected > 1e-3 and draws.std() > 0
+    assert abs(float(draws.mean()) - expected) < 4 * float(draws.std()) / math.sqrt(400)
+    flow.eval()
+    assert flow.forward_and_regularization(x)[2].abs().max() == 0
+
+
 def test_adjoint_gradients_match_direct_backpropagation():
     """odeint_adjoint and backpropagation through the solver give the same gradients."""
     grads = []

@@ -1,8 +1,8 @@
 """E(n) equivariant normalizing flows (Satorras, Hoogeboom, Fuchs, Posner and Welling, 2021).
 
 Components: the flow ``enf``; the baseline dynamics layers ``enf.gnn`` and ``enf.simple``;
-the tasks ``enf.dw4`` and ``enf.lj13``. Names load on first access, so importing the package
-(as discovery and ``tessera show`` do) does not import torch.
+the tasks ``enf.dw4``, ``enf.lj13`` and ``enf.qm9_positional``. Names load on first access,
+so importing the package (as discovery and ``tessera show`` do) does not import torch.
 
 References:
     | E(n) Equivariant Normalizing Flows (Satorras et al., 2021)
@@ -26,12 +26,15 @@ __all__ = [
     "ParticleGroup",
     "ParticleSystemTask",
     "ParticleTransform",
+    "QM9PositionalTask",
     "SimpleDynamics",
     "VelocityField",
     "center",
     "divergence_exact",
     "divergence_hutchinson",
     "pair_distances",
+    "read_qm9_positions",
+    "read_xyz_positions",
     "zero_com_basis",
     "zero_com_log_prob",
     "zero_com_sample",
@@ -49,12 +52,15 @@ _WHERE = {
     "ParticleGroup": "tessera_enf._group",
     "ParticleSystemTask": "tessera_enf._tasks",
     "ParticleTransform": "tessera_enf._group",
+    "QM9PositionalTask": "tessera_enf._qm9",
     "SimpleDynamics": "tessera_enf._baselines",
     "VelocityField": "tessera_enf._dynamics",
     "center": "tessera_enf._subspace",
     "divergence_exact": "tessera_enf._flow",
     "divergence_hutchinson": "tessera_enf._flow",
     "pair_distances": "tessera_enf._energies",
+    "read_qm9_positions": "tessera_enf._qm9",
+    "read_xyz_positions": "tessera_enf._qm9",
     "zero_com_basis": "tessera_enf._subspace",
     "zero_com_log_prob": "tessera_enf._subspace",
     "zero_com_sample": "tessera_enf._subspace",
@@ -67,6 +73,7 @@ if TYPE_CHECKING:
     from tessera_enf._flow import EquivariantFlow, divergence_exact, divergence_hutchinson
     from tessera_enf._group import ParticleGroup, ParticleTransform
     from tessera_enf._mcmc import MCMCResult, Metropolis
+    from tessera_enf._qm9 import QM9PositionalTask, read_qm9_positions, read_xyz_positions
     from tessera_enf._subspace import (
         center,
         zero_com_basis,

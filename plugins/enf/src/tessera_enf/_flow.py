@@ -184,7 +184,10 @@ class EquivariantFlow(Flow):
                 f"flow 'enf': noise must be 'rademacher' or 'gaussian', got {noise!r}"
             )
         if method in FIXED_GRID_METHODS and step_size is None:
-            raise ValueError(f"flow 'enf': method '{method}' needs step_size")
+            raise ValueError(
+                f"flow 'enf': method '{method}' integrates on a fixed grid and needs "
+                "step_size; set step_size (e.g. 0.05) or use an adaptive method such as dopri5"
+            )
         self.event_shape = (num_nodes, dim)
         self.field = VelocityField(dynamics, num_layers, context_features, time_feature)
         self.method, self.step_size, self.adjoint = method, step_size, adjoint

@@ -47,10 +47,13 @@ def check_mask(x: Tensor, mask: Tensor | None) -> Tensor:
             f"mask must have shape {tuple(x.shape[:2])} (batch, nodes), got {tuple(mask.shape)}"
         )
     mask = mask.bool()
-    if len(mask) and int(mask.sum(1).min()) < 2:
+    counts = mask.sum(1)
+    if len(mask) and int(counts.min()) < 2:
+        row = int(counts.argmin())
         raise ValueError(
-            "every sample needs at least 2 nodes in its mask: a single particle has no "
-            "degrees of freedom once the centre of mass is removed"
+            f"every sample needs at least 2 nodes in its mask, but sample {row} has "
+            f"{int(counts[row])}: a single particle has no degrees of freedom once the "
+            "centre of mass is removed; drop such samples or pad them with real nodes"
         )
     return mask
 

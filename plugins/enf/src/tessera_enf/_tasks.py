@@ -281,9 +281,19 @@ class ParticleSystemTask(Task):
         for start in range(0, self.num_samples, self.eval_batch_size):
             n = min(self.eval_batch_size, self.num_samples - start)
             samples.append(self.flow.sample(n, generator=generator))
-        x = torch.cat(samples).double()
+        report, figure = self.compare_samples(torch.cat(samples).double(), test.double())
+        if figure is not None:
+            context.save_plot(self.sample_plot, figure)
+        return report
+
+    #: name of the plot :meth:`compare_samples` draws
+    sample_plot = "energies"
+
+    def compare_samples(self, samples: Tensor, data: Tensor) -> tuple[dict[str, float], Any]:
+        """Energies of the flow's samples (S, N, D) against the test data's: their medians,
+        the fraction of finite sample energies, and (with ``plot``) both histograms."""
         energy = self.energy()
-        e_samples, e_data = energy(x), energy(test.double())
+        e_samples, e_data = energy(samples), energy(data)
         finite = torch.isfinite(e_samples)
         report = {
             "sample_energy_median": float(e_samples[finite].median())
@@ -292,9 +302,8 @@ class ParticleSystemTask(Task):
             "data_energy_median": float(e_data.median()),
             "sample_energy_finite": float(finite.double().mean()),
         }
-        if self.plot:
-            context.save_plot("energies", _energy_figure(e_data, e_samples, self.task_name))
-        return report
+        figure = _energy_figure(e_data, e_samples, self.task_name) if self.plot else None
+        return report, figure
 
 
 class DW4Task(ParticleSystemTask):
