@@ -35,8 +35,6 @@ __all__ = [
     "erdos_renyi_graph",
     "householder",
     "pad_graphs",
-    "read_qm9",
-    "read_qm9_xyz",
     "simulate_charged_particles",
 ]
 
@@ -60,8 +58,6 @@ _WHERE = {
     "erdos_renyi_graph": "tessera_egnn._graphs",
     "householder": "tessera_egnn._group",
     "pad_graphs": "tessera_egnn._common",
-    "read_qm9": "tessera_egnn._qm9_data",
-    "read_qm9_xyz": "tessera_egnn._qm9_data",
     "simulate_charged_particles": "tessera_egnn._simulation",
 }
 
@@ -81,7 +77,6 @@ if TYPE_CHECKING:
     from tessera_egnn._model import EGNN
     from tessera_egnn._nbody import NBodyTask
     from tessera_egnn._qm9 import QM9Task
-    from tessera_egnn._qm9_data import read_qm9, read_qm9_xyz
     from tessera_egnn._simulation import simulate_charged_particles
 
 

@@ -11,9 +11,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from tessera.datasets import ELEMENTS, Molecule, read_qm9, target_value
 from tessera.kinds import RunContext, Task
 from tessera_egnn._model import EGNN
-from tessera_egnn._qm9_data import ELEMENTS, Molecule, read_qm9, target_value
 from tessera_egnn._training import (
     average_gradients,
     check_distributed,

@@ -34,7 +34,6 @@ __all__ = [
     "divergence_hutchinson",
     "pair_distances",
     "read_qm9_positions",
-    "read_xyz_positions",
     "zero_com_basis",
     "zero_com_log_prob",
     "zero_com_sample",
@@ -60,7 +59,6 @@ _WHERE = {
     "divergence_hutchinson": "tessera_enf._flow",
     "pair_distances": "tessera_enf._energies",
     "read_qm9_positions": "tessera_enf._qm9",
-    "read_xyz_positions": "tessera_enf._qm9",
     "zero_com_basis": "tessera_enf._subspace",
     "zero_com_log_prob": "tessera_enf._subspace",
     "zero_com_sample": "tessera_enf._subspace",
@@ -73,7 +71,7 @@ if TYPE_CHECKING:
     from tessera_enf._flow import EquivariantFlow, divergence_exact, divergence_hutchinson
     from tessera_enf._group import ParticleGroup, ParticleTransform
     from tessera_enf._mcmc import MCMCResult, Metropolis
-    from tessera_enf._qm9 import QM9PositionalTask, read_qm9_positions, read_xyz_positions
+    from tessera_enf._qm9 import QM9PositionalTask, read_qm9_positions
     from tessera_enf._subspace import (
         center,
         zero_com_basis,

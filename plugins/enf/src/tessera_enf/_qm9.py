@@ -1,10 +1,8 @@
 """The ``enf.qm9_positional`` task: a flow over the atom positions of QM9 molecules.
 
-QM9 is read from a local copy in its published format, one extended-XYZ file per molecule
-(``dsgdb9nsd_NNNNNN.xyz``: the atom count; ``gdb ID`` and 15 properties; one line
-``element x y z mulliken_charge`` per atom, in Å, some numbers with Mathematica's ``*^``
-exponents; then frequencies, SMILES and InChI). Only the positions are modelled; atom types
-are ignored, as in the paper's "QM9 Positional" experiment.
+QM9 is read from a local copy in its published format by the core's reader
+(:func:`tessera.datasets.read_qm9`). Only the positions are modelled; atom types are
+ignored, as in the paper's "QM9 Positional" experiment.
 
 References:
     | E(n) Equivariant Normalizing Flows (Satorras et al., 2021), §5.2, Table 2
@@ -16,95 +14,18 @@ References:
 from __future__ import annotations
 
 import math
-import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from tessera.datasets import read_qm9
 from tessera_enf._energies import pair_distances
 from tessera_enf._subspace import center
 from tessera_enf._tasks import ParticleSystemTask
 
-__all__ = ["QM9PositionalTask", "read_qm9_positions", "read_xyz_positions"]
-
-_ELEMENTS = ("H", "C", "N", "O", "F")
-
-
-def read_xyz_positions(text: str, source: str = "<string>") -> tuple[int, list[str], Tensor]:
-    """The ``gdb`` index, element symbols and positions (n, 3) (float64, Å) of one QM9 file.
-
-    :raises ValueError: the text is not a QM9 record; the message names ``source`` and the
-        line.
-
-    Example:
-        >>> index, symbols, x = read_xyz_positions(
-        ...     "2\\ngdb 9\\t" + "0\\t" * 15 + "\\nH\\t0\\t0\\t0\\t0\\nH\\t0\\t0\\t7.4*^-1\\t0\\n"
-        ... )
-        >>> index, symbols, x[1].tolist()
-        (9, ['H', 'H'], [0.0, 0.0, 0.74])
-    """
-    lines = text.splitlines()
-    try:
-        n = int(lines[0].strip())
-    except (IndexError, ValueError):
-        first = lines[0] if lines else ""
-        raise ValueError(
-            f"QM9 file '{source}', line 1: expected the atom count, got {first!r}"
-        ) from None
-    header = lines[1].split() if len(lines) > 1 else []
-    if len(header) < 2 or header[0] != "gdb" or not header[1].isdigit():
-        got = lines[1] if len(lines) > 1 else "end of file"
-        raise ValueError(
-            f"QM9 file '{source}', line 2: expected 'gdb ID' and the properties, got {got!r}"
-        )
-    if len(lines) < 2 + n:
-        raise ValueError(
-            f"QM9 file '{source}' declares {n} atoms but has {len(lines) - 2} lines after "
-            "the header"
-        )
-    symbols, positions = [], []
-    for k in range(n):
-        parts = lines[2 + k].split()
-        if len(parts) < 4 or parts[0] not in _ELEMENTS:
-            raise ValueError(
-                f"QM9 file '{source}', line {3 + k}: expected 'element x y z charge' with "
-                f"element in {', '.join(_ELEMENTS)}, got {lines[2 + k]!r}"
-            )
-        try:
-            positions.append([float(p.replace("*^", "e")) for p in parts[1:4]])
-        except ValueError:
-            raise ValueError(
-                f"QM9 file '{source}', line {3 + k}: the coordinates {parts[1:4]} are not numbers"
-            ) from None
-        symbols.append(parts[0])
-    return int(header[1]), symbols, torch.tensor(positions, dtype=torch.float64)
-
-
-def _records(path: Path) -> Iterator[tuple[str, str]]:
-    if path.is_dir():
-        files = sorted(path.glob("*.xyz"))
-        if not files:
-            raise ValueError(
-                f"QM9 folder '{path}' has no .xyz files; give the folder of dsgdb9nsd_*.xyz "
-                "files or the dsgdb9nsd.xyz.tar.bz2 archive"
-            )
-        for file in files:
-            yield file.read_text(encoding="utf-8"), str(file)
-    elif path.is_file() and tarfile.is_tarfile(path):
-        with tarfile.open(path) as archive:
-            for member in archive:
-                if member.isfile() and member.name.endswith(".xyz"):
-                    data = archive.extractfile(member)
-                    if data is not None:
-                        yield data.read().decode("utf-8"), f"{path}:{member.name}"
-    else:
-        raise ValueError(
-            f"QM9 path '{path}' is neither a folder of .xyz files nor a tar archive of them; "
-            "give a local copy of QM9 (nothing is downloaded)"
-        )
+__all__ = ["QM9PositionalTask", "read_qm9_positions"]
 
 
 def read_qm9_positions(path: str | Path, num_atoms: int) -> tuple[Tensor, Tensor]:
@@ -112,7 +33,8 @@ def read_qm9_positions(path: str | Path, num_atoms: int) -> tuple[Tensor, Tensor
 
     Arguments:
         path: a folder of ``*.xyz`` files or a tar archive of them (``.tar``,
-            ``.tar.bz2``, ``.tar.gz``), such as the published ``dsgdb9nsd.xyz.tar.bz2``.
+            ``.tar.bz2``, ``.tar.gz``), such as the published ``dsgdb9nsd.xyz.tar.bz2``;
+            read by :func:`tessera.datasets.read_qm9`.
         num_atoms: the atom count to keep.
 
     Returns:
@@ -122,20 +44,16 @@ def read_qm9_positions(path: str | Path, num_atoms: int) -> tuple[Tensor, Tensor
     :raises ValueError: the path is not a QM9 copy, a file is malformed, or no molecule has
         ``num_atoms`` atoms.
     """
-    indices, positions, counts = [], [], set()
-    for text, source in _records(Path(path)):
-        index, _, x = read_xyz_positions(text, source)
-        counts.add(len(x))
-        if len(x) == num_atoms:
-            indices.append(index)
-            positions.append(x)
-    if not positions:
+    molecules = read_qm9(path)
+    kept = [m for m in molecules if len(m.symbols) == num_atoms]
+    if not kept:
+        counts = sorted({len(m.symbols) for m in molecules})
         raise ValueError(
             f"QM9 copy '{path}' has no molecule with num_atoms={num_atoms} atoms (its atom "
-            f"counts: {', '.join(map(str, sorted(counts)))}); set num_atoms to one of them"
+            f"counts: {', '.join(map(str, counts))}); set num_atoms to one of them"
         )
-    order = torch.tensor(indices).argsort()
-    return center(torch.stack(positions)[order]), torch.tensor(indices)[order]
+    positions = torch.stack([torch.from_numpy(m.positions) for m in kept])
+    return center(positions), torch.tensor([m.index for m in kept])
 
 
 class QM9PositionalTask(ParticleSystemTask):

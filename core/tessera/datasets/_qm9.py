@@ -18,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ELEMENTS", "PROPERTIES", "Molecule", "read_qm9", "read_qm9_xyz", "target_value"]
+__all__ = [
+    "ELEMENTS",
+    "HARTREE_TO_MEV",
+    "PROPERTIES",
+    "Molecule",
+    "read_qm9",
+    "read_qm9_xyz",
+    "target_value",
+]
 
 #: The properties on the second line of a QM9 file, in order.
 PROPERTIES = (
@@ -161,12 +169,13 @@ def read_qm9(path: str | Path) -> list[Molecule]:
             for member in archive:
                 if member.isfile() and member.name.endswith(".xyz"):
                     data = archive.extractfile(member)
-                    assert data is not None
-                    text = data.read().decode("utf-8")
-                    molecules.append(read_qm9_xyz(text, f"{path}:{member.name}"))
+                    if data is not None:
+                        text = data.read().decode("utf-8")
+                        molecules.append(read_qm9_xyz(text, f"{path}:{member.name}"))
     else:
         raise ValueError(
-            f"QM9 path '{path}' is neither a folder of .xyz files nor a tar archive of them"
+            f"QM9 path '{path}' is neither a folder of .xyz files nor a tar archive of them; "
+            "give a local copy of QM9 (nothing is downloaded)"
         )
     return sorted(molecules, key=lambda m: m.index)
 
