@@ -95,3 +95,5 @@ def test_registered_problem_and_errors():
         build_bn("alarm")
     with pytest.raises(ValueError, match="sum to 1"):
         BayesianNetwork(["a"], [2], [()], [[[0.5, 0.6]]])
+    with pytest.raises(ValueError, match=r"\['a', 'b'\] form a cycle"):
+        BayesianNetwork(["a", "b"], [2, 2], [(1,), (0,)], [[[0.5, 0.5]] * 2] * 2)

@@ -50,6 +50,27 @@ def test_hill_climbing_reaches_the_optimum():
     assert int((best != target).sum()) == 2
 
 
+def test_climbs_from_evaluated_starts():
+    """An evaluated start, itself taken, climbs to the optimum three swaps away."""
+    space = Permutation(9)
+    target = torch.randperm(9, generator=torch.Generator().manual_seed(3)).double()
+    start = target.clone()
+    for i, j in ((0, 1), (2, 3), (4, 5)):
+        start[[i, j]] = start[[j, i]]
+
+    def score(x: torch.Tensor) -> torch.Tensor:
+        return -(x != target).sum(-1).double()
+
+    optimizer = PermutationOptimizer(
+        random_starts=0, best_random_starts=0, evaluated_starts=1, raw_samples=0
+    )
+    taken = TakenSet(9)
+    taken.add(start[None])
+    gen = torch.Generator().manual_seed(0)
+    best = optimizer.maximize(score, space, taken, start[None], generator=gen)
+    assert torch.equal(best, target)
+
+
 @pytest.mark.parametrize("exhaustive_limit", [0, 5040])
 def test_never_proposes_a_taken_permutation(exhaustive_limit):
     """With 110 of 120 permutations evaluated or pending, a batch holds only new ones."""

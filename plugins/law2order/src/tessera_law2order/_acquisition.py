@@ -230,7 +230,8 @@ class GreedyBatchAcquisition(Acquisition, ABC):
         """Indices (q,) of ``q`` distinct candidates (m, d), chosen one after the other."""
         if not 1 <= q <= len(candidates):
             raise ValueError(
-                f"q={q} must be between 1 and the number of candidates ({len(candidates)})"
+                f"{type(self).__name__}.select: q={q} must be between 1 and the number of "
+                f"candidates ({len(candidates)}); lower q or give more candidates"
             )
         candidates = candidates.double()
         selection = self.start(surrogate, best_f, default_reference(candidates))

@@ -70,7 +70,8 @@ class BayesianNetwork:
                 )
             if not np.allclose(table.sum(-1), 1.0):
                 raise ValueError(
-                    f"BayesianNetwork: rows of {self.names[v]!r}'s table must sum to 1"
+                    f"BayesianNetwork: rows of {self.names[v]!r}'s table must sum to 1, got "
+                    f"sums {table.sum(-1).tolist()}; normalise each row"
                 )
         self.order = self._topological_order()
 
@@ -84,7 +85,11 @@ class BayesianNetwork:
                 if v not in placed and all(p in placed for p in self.parents[v])
             ]
             if not ready:
-                raise ValueError("BayesianNetwork: the parent sets have a cycle")
+                cyclic = [self.names[v] for v in range(len(self.names)) if v not in placed]
+                raise ValueError(
+                    f"BayesianNetwork: the parent sets of {cyclic} form a cycle; a Bayesian "
+                    "network must be acyclic"
+                )
             order += ready
             placed.update(ready)
         return order

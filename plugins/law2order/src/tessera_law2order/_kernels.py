@@ -182,7 +182,7 @@ class PositionKernel(_DecayKernel):
     """k(π, σ) = exp(−ν Σ_i |π⁻¹(i) − σ⁻¹(i)| / n): items close in position are similar.
 
     Positive definite for every ν > 0: it is a product of Laplace kernels on the positions
-    of the items. Invariant to relabelling positions consistently in both arguments.
+    of the items. Invariant to relabelling the items consistently in both arguments.
 
     Arguments:
         n: the permutation size, when no space is given.

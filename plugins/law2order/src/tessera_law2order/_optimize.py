@@ -277,7 +277,13 @@ class PermutationOptimizer:
             moves[:, rows, swaps[:, 1]] = current[:, swaps[:, 0]]
             move_scores = self._scores(score, moves.reshape(-1, space.n), taken, unique=True)
             best, which = move_scores.reshape(len(index), len(swaps)).max(dim=1)
-            better = best > values[index] + 1e-12 * (1 + values[index].abs())
+            current_values = values[index]
+            margin = 1e-12 * (1 + current_values.abs())
+            # A taken start (score −inf, e.g. an evaluated one) moves to any free neighbour
+            threshold = torch.where(
+                torch.isfinite(current_values), current_values + margin, current_values
+            )
+            better = best > threshold
             moved = index[better]
             states[moved] = moves[better, which[better]]
             values[moved] = best[better]
