@@ -477,8 +477,16 @@ def _energy_figure(data: Tensor, samples: Tensor, title: str) -> Any:
     pad = 0.1 * (hi - lo)
     bins = torch.linspace(lo - pad, hi + pad, 60).tolist()
     axes.hist(data.tolist(), bins=bins, density=True, alpha=0.5, label="MCMC data (test)")
-    finite = samples[torch.isfinite(samples)].clamp(lo - pad, hi + pad)
-    axes.hist(finite.tolist(), bins=bins, density=True, histtype="step", lw=2, label="flow")
+    # Samples outside the range shown are counted in the legend, not piled into an edge bin;
+    # the flow's histogram has area equal to the fraction of its samples in range
+    shown = samples[(samples >= bins[0]) & (samples <= bins[-1])]
+    outside = 1.0 - len(shown) / max(len(samples), 1)
+    width = bins[1] - bins[0]
+    weights = torch.full((len(shown),), 1.0 / (max(len(samples), 1) * width))
+    label = f"flow ({outside:.0%} of samples outside the range shown)" if outside else "flow"
+    axes.hist(
+        shown.tolist(), bins=bins, weights=weights.tolist(), histtype="step", lw=2, label=label
+    )
     axes.set_xlabel("energy E(x)")
     axes.set_ylabel("density")
     axes.set_title(f"{title}: energies of samples")
