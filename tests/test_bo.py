@@ -373,6 +373,30 @@ def test_ask_and_tell_with_batches():
         bo.tell(bo.ask(2), [1.0])
 
 
+def test_points_asked_and_not_told_are_pending():
+    """Asks before the tells (parallel workers) never share a point, random or proposed."""
+    space = Integer(0, 4) * Categorical(["a", "b"])  # 10 points
+    bo = BayesianOptimization(
+        space,
+        initial_design=3,
+        seed=0,
+        surrogate=ExactGP(restarts=1, iterations=10),
+        optimizer=AcquisitionOptimizer(**FAST),
+    )
+    first = bo.ask(2)  # random
+    bo.tell(first[:1], [0.0])
+    second = bo.ask(2)  # random, while first[1] is out
+    bo.tell(second, [1.0, 2.0])
+    third = bo.ask(2)  # proposed while first[1] is still out
+    fourth = bo.ask(2)
+    asked = first + second + third + fourth
+    assert len(asked) == 8 and len(set(asked)) == 8 and len(bo.pending) == 5
+    rest = asked[1:2] + asked[4:]
+    bo.tell(rest, [float(k) for k, _ in rest])
+    assert len(bo.pending) == 0 and bo.evaluations == 8
+    assert len(bo.state_dict()["pending"]) == 0
+
+
 def test_resumed_loop_continues_exactly():
     def make() -> BayesianOptimization:
         return BayesianOptimization(

@@ -48,8 +48,10 @@ class BayesianOptimization:
     :class:`AcquisitionOptimizer`). Hyperparameters are refitted every ``refit_every``
     batches; in between the surrogate takes the new observations by a cheap update. Use
     :meth:`run` for the whole loop, or :meth:`ask` and :meth:`tell` to evaluate points
-    yourself (in parallel, say). :meth:`state_dict` holds the history and the random state,
-    so a loop restored with :meth:`load_state_dict` continues as if never stopped.
+    yourself (in parallel, say): points asked for and not yet told are pending, so a later
+    :meth:`ask` never proposes them again and conditions the surrogate on them.
+    :meth:`state_dict` holds the history and the random state, so a loop restored with
+    :meth:`load_state_dict` continues as if never stopped.
 
     Arguments:
         space: the search space.
@@ -116,6 +118,7 @@ class BayesianOptimization:
         self.generator = torch.Generator().manual_seed(seed)
         self.x = torch.zeros(0, space.dim, dtype=torch.float64)
         self.y = torch.zeros(0, dtype=torch.float64)
+        self.pending = torch.zeros(0, space.dim, dtype=torch.float64)  # asked, not told
         self.batches = 0  # batches proposed by the surrogate
         self._fitted_rows = 0  # rows of x the surrogate has seen
 
@@ -131,6 +134,7 @@ class BayesianOptimization:
         state: dict[str, Any] = {
             "x": self.x.clone(),
             "y": self.y.clone(),
+            "pending": self.pending.clone(),
             "batches": self.batches,
             "generator": self.generator.get_state(),
         }
@@ -148,6 +152,12 @@ class BayesianOptimization:
                 f"shape {tuple(y.shape)}, which does not fit {self.space!r}"
             )
         self.x, self.y = x, y
+        pending = state.get("pending")
+        self.pending = (
+            torch.zeros(0, self.space.dim, dtype=torch.float64)
+            if pending is None
+            else torch.as_tensor(pending).double().reshape(-1, self.space.dim)
+        )
         self.batches = int(state["batches"])
         self.generator.set_state(state["generator"])
         if "surrogate" in state and isinstance(self.surrogate, torch.nn.Module):
@@ -159,6 +169,9 @@ class BayesianOptimization:
     def ask(self, n: int | None = None) -> list[Any]:
         """The next ``n`` points to evaluate (``batch_size`` by default), native, distinct.
 
+        They are pending until :meth:`tell` gets their values: no later call proposes them
+        again, and the surrogate is conditioned on them (at its posterior mean).
+
         Raises:
             SearchSpaceExhaustedError: a finite space has no unevaluated point left.
         """
@@ -169,6 +182,7 @@ class BayesianOptimization:
             x = self._random(min(n, self.initial_design - self.evaluations))
         else:
             x = self._propose(n)
+        self.pending = torch.cat([self.pending, x])
         return self.space.decode(x)
 
     def tell(self, points: Sequence[Any], values: Sequence[float] | Tensor) -> None:
@@ -189,6 +203,8 @@ class BayesianOptimization:
                 f"{[points[i] for i in bad]!r} are not finite; return a finite penalty instead"
             )
         x = self.space.encode(list(points))
+        if len(self.pending):
+            self.pending = self.pending[~is_member(self.pending, x)]
         self.x = torch.cat([self.x, x])
         self.y = torch.cat([self.y, values])
 
@@ -197,7 +213,7 @@ class BayesianOptimization:
         for _ in range(100):
             x = torch.unique(self.space.sample(4 * n, self.generator), dim=0)
             x = x[torch.randperm(len(x), generator=self.generator)]
-            x = x[~is_member(x, torch.cat([self.x, chosen]))]
+            x = x[~is_member(x, torch.cat([self.x, self.pending, chosen]))]
             chosen = torch.cat([chosen, x[: n - len(chosen)]])
             if len(chosen) == n:
                 return chosen
@@ -218,15 +234,23 @@ class BayesianOptimization:
     def _propose(self, n: int) -> Tensor:
         self._update_surrogate()
         best_f = float(self.y.min())
+        model = self.surrogate
+        options: dict[str, Tensor] = {}
+        if len(self.pending):  # asked for, not yet told: condition on them, propose others
+            options["pending"] = self.pending
+            condition = getattr(model, "condition_on_pending", None)
+            if callable(condition):
+                model = condition(self.pending)
         x = self.optimizer.optimize(
             self.acquisition,
-            self.surrogate,
+            model,
             self.space,
             best_f,
             self.x,
             self.y,
             q=n,
             generator=self.generator,
+            **options,
         )
         self.batches += 1
         return self.space.project(x)

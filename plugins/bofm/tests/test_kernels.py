@@ -165,6 +165,20 @@ def test_continuous_distance_modulates_the_discrete_similarity(variant):
             assert 0 < kernel(a, b_near) < kernel(a, b_far) < floor
 
 
+@pytest.mark.parametrize("variant", ["moddif", "modlap"])
+def test_only_modlap_keeps_an_effect_of_x_shared_by_every_category(variant):
+    """Averaged over the categories, ModDif's k is constant in x (f(0, t) = 1)."""
+    space = Box(0.0, 1.0) * Categorical(["a", "b", "c"])
+    kernel = FrequencyModulatedKernel(variant, space)
+    _set(kernel, [1.5], [0.3], [0.2])
+    x = torch.linspace(0, 1, 7, dtype=torch.float64)
+    grid = torch.stack([x.repeat_interleave(3), torch.arange(3.0).repeat(7)], -1)
+    with torch.no_grad():
+        mean = kernel(grid, grid[:1]).reshape(7, 3).mean(-1)  # over the category
+    spread = float(mean.max() - mean.min())
+    assert spread < 1e-12 if variant == "moddif" else spread > 0.1
+
+
 def test_baselines_combine_rbf_and_diffusion():
     x = MIXED.sample(5, torch.Generator().manual_seed(1))
     product, additive = DiffusionProductKernel(MIXED), DiffusionAdditiveKernel(MIXED)

@@ -203,13 +203,18 @@ class FrequencyModulatedKernel(_MixedKernel):
     With ModLap the correlation between two values of a variable decays as the continuous
     parts move apart (on complete graphs, for any two values); with ModDif it does so for
     equal values, while between different values it rises towards the constant (zero
-    frequency) term as the continuous distance damps the high frequencies.
+    frequency) term as the continuous distance damps the high frequencies. Since
+    ``f(0, t) = 1`` for ModDif, its only term free of the discrete variables is a constant:
+    any other function it models has mean zero over the discrete values, so an effect of
+    the continuous variables shared by every discrete value is out of its reach (ModLap's
+    ``f(0, t) = 1/(1 + αt)`` keeps one).
 
     Both are positive definite for every hyperparameter value: each term is a rank-one
     PSD kernel on the discrete part times ``f(λ_i, ‖x − x'‖²)``, which is a Gaussian (ModDif)
-    or an inverse multiquadric (ModLap) kernel in ``x``. The normalisation by ``mean_i
-    f_j(λ_i, 0)`` keeps ``k(z, z)`` near one and changes no eigenvalue's sign. Without
-    continuous variables the kernel is the ARD diffusion (or regularised Laplacian) kernel.
+    or an inverse quadratic ``1/(c + α r²)`` (ModLap) kernel in ``x``. The normalisation by
+    ``mean_i f_j(λ_i, 0)`` keeps ``k(z, z)`` near one and changes no eigenvalue's sign.
+    Without continuous variables the kernel is the ARD diffusion (or regularised Laplacian)
+    kernel.
 
     Arguments:
         variant: ``"moddif"`` or ``"modlap"``.
