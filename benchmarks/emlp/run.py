@@ -10,6 +10,7 @@ short schedules; see ``TASK_SETTINGS``).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,15 @@ CASES = [
     ("SO⁺(1,3) T(2)→T(2)", "G = SO13p(); rep = T(2, 0, G) >> T(2, 0, G)", 2.0),
 ]
 
+#: Threads per solve. One, not two: on a CPU shared with other work, two OpenMP threads in
+#: LAPACK wait on each other and a 554 × 554 eigendecomposition can take seconds instead
+#: of milliseconds, so two-thread timings measure the load, not the solver.
+THREADS = 1
+
 SOLVE = """
 import json, resource, sys, time
 import torch
-torch.set_num_threads(2)
+torch.set_num_threads({threads})
 from tessera.groups import SO, O, S
 from tessera_emlp import RubiksCube, SO13p, T, V, equivariant_basis
 {setup}
@@ -62,14 +68,14 @@ COMMON = {
     "test_size": 1000,
     "max_steps": 400,
     "threads": 1,
-    "bilinear": False,
 }
 
 
 def solve_case(setup: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", SOLVE.format(setup=setup)],
+        [sys.executable, "-c", SOLVE.format(setup=setup, threads=THREADS)],
         capture_output=True,
+        env={**os.environ, "OMP_NUM_THREADS": str(THREADS)},
         text=True,
         check=True,
     )
@@ -144,7 +150,8 @@ def main(argv: list[str]) -> None:
         [
             "# EMLP benchmark",
             "",
-            "Equivariant-basis solve, cold cache, one process per case, 2 torch threads.",
+            "Equivariant-basis solve, cold cache, one process per case, "
+            f"{THREADS} torch thread{'s' if THREADS > 1 else ''}.",
             "Peak memory is the growth of the process's maximum resident set during the solve.",
             "JAX reference: the times the issue quotes for the JAX library on a 2-core CPU.",
             "",

@@ -68,6 +68,12 @@ def test_so3_known_values():
     assert (rank(T(4, 0, SO(3))), rank(T(6, 0, SO(3)))) == (3, 15)
 
 
+def test_weight_space_components_solved_iteratively():
+    """Zero-weight components larger than ``dense_limit`` take the iterative path."""
+    assert rank(T(6, 0, SO(3)), dense_limit=40) == 15
+    assert rank(T(7, 0, SO(3)), dense_limit=40) == so3_invariants(7)
+
+
 @pytest.mark.parametrize("k", [2, 3, 4])
 def test_o3_kills_odd_tensors(k):
     assert rank(T(k, 0, O(3))) == (so3_invariants(k) if k % 2 == 0 else 0)
@@ -167,8 +173,15 @@ def test_basis_is_invariant_and_orthonormal(rep):
         assert float((rho @ basis - basis).abs().max()) < 1e-9 * float(rho.abs().max())
 
 
+def _two_rotation_factors():
+    G = SO(3) * SO(3)
+    return (V(G, factor=0) + V(G, factor=1)) ** 2  # a repeated zero weight in each leaf
+
+
 @pytest.mark.parametrize(
-    "rep", [T(4, 0, O(3)), T(1, 1, SO13p()), T(3, 0, S(4)), T(2, 0, C(5))], ids=repr
+    "rep",
+    [T(4, 0, O(3)), T(1, 1, SO13p()), T(3, 0, S(4)), T(2, 0, C(5)), _two_rotation_factors()],
+    ids=repr,
 )
 def test_solver_paths_agree(rep):
     """The reduced solve, the dense solve and the iterative solve span the same space."""

@@ -12,8 +12,12 @@ The solve runs in stages, each on what the previous left:
    invariant vector has weight zero, so the search is restricted to the zero-weight
    coordinates (for SO(3) and ``T(8)``: 1107 of 6561). In that basis each constraint is a
    sparse matrix (a Kronecker sum moves one index at a time), whose Gram matrix is formed
-   exactly and diagonalised densely. Without a diagonalisable ``A₀`` the full constraint is
-   used: densely up to :attr:`SolverOptions.dense_limit`, iteratively beyond.
+   exactly. For real groups the eigenvectors are paired with their conjugates, so that the
+   real invariant vectors have real coordinates and the Gram matrix becomes real symmetric.
+   It is block diagonal over the connected components of its sparsity graph (two of 554
+   and 553 for SO(3) and ``T(8)``); each is diagonalised densely up to
+   :attr:`SolverOptions.dense_limit` unknowns and iteratively beyond. Without a
+   diagonalisable ``A₀`` the full constraint is used, densely or iteratively by size.
 2. **Monomial discrete generators** (signed permutations: permutation groups, reflections,
    parity) are solved exactly by orbits: an invariant vector is constant up to sign on each
    orbit of indices, and zero on orbits whose signs conflict.
@@ -44,6 +48,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse
+import scipy.sparse.csgraph
 import torch
 from torch import Tensor
 
@@ -296,6 +301,19 @@ def _weight_space_nullspace(
             return None
         eig[i] = (w, u, torch.linalg.inv(u))
 
+    # For real groups, pair each eigenvector with its complex conjugate, so that the real
+    # vectors are those whose weight-basis coordinates satisfy y[π(i)] = conj(y[i])
+    conjugate: dict[int, Tensor] | None = None
+    if not system.dtype.is_complex:
+        conjugate = {}
+        for i in distinct:
+            paired = _conjugate_pairing(*eig[i][:2])
+            if paired is None:
+                conjugate = None
+                break
+            w, u, conjugate[i] = paired
+            eig[i] = (w, u, torch.linalg.inv(u))
+
     # Zero-weight coordinates
     weights = torch.zeros((), dtype=torch.complex128)
     for i in system.leaf_ids:
@@ -337,23 +355,121 @@ def _weight_space_nullspace(
         gram = part if gram is None else gram + part
     assert gram is not None
 
+    # Real coordinates: G restricted to the real subspace is the real part of Tᴴ G T
+    to_real = None
+    if conjugate is not None:
+        partner = torch.zeros(len(support), dtype=torch.long)
+        for axis, i in enumerate(system.leaf_ids):
+            partner += conjugate[i][digits[axis]] * strides[axis]
+        position = torch.full((n,), -1, dtype=torch.long)
+        position[support] = torch.arange(len(support))
+        partner = position[partner]
+        if bool((partner >= 0).all()):  # conjugation maps the zero weights to themselves
+            to_real = _real_coordinates(partner)
+            gram = (to_real.conj().T @ gram @ to_real).real.tocsr()
+
     # Null space of the Gram matrix
-    if len(support) <= options.dense_limit:
-        z = _gram_nullspace(
-            torch.from_numpy(gram.toarray()), options, what, _scale(system.lie_ops())
-        )
-    else:
-        z = _sparse_iterative(gram, options, what)
+    z = _sparse_gram_nullspace(gram, options, what, _scale(system.lie_ops()))
     if z.shape[1] == 0:
         return torch.zeros(n, 0, dtype=system.dtype)
+    if to_real is not None:
+        z = torch.from_numpy(to_real @ z.numpy())
 
     # Back to the tensor basis
     y = torch.zeros(n, z.shape[1], dtype=torch.complex128)
     y[support] = z
     x = Kron(system.sizes, [Dense(eig[i][1]) for i in system.leaf_ids]).matmat(y)
-    basis = _real_span(x, z.shape[1], what) if not system.dtype.is_complex else _orth(x)
+    if to_real is not None:
+        basis, _ = torch.linalg.qr(x.real)
+    elif system.dtype.is_complex:
+        basis = _orth(x)
+    else:
+        basis = _real_span(x, z.shape[1], what)
     _verify(system.lie_ops(), basis, what)
     return basis
+
+
+def _sparse_gram_nullspace(
+    gram: scipy.sparse.csr_matrix, options: SolverOptions, what: str, scale: float
+) -> Tensor:
+    """The null space of a sparse Gram matrix, one connected component of its sparsity
+    graph at a time (the matrix is block diagonal over them): densely up to
+    :attr:`SolverOptions.dense_limit` unknowns per component, iteratively beyond.
+
+    Entries below ``1e-12`` of the largest are rounding residue and are dropped first."""
+    gram = gram.tocsr(copy=True)
+    gram.data[np.abs(gram.data) <= 1e-12 * np.abs(gram.data).max(initial=0.0)] = 0
+    gram.eliminate_zeros()
+    count, labels = scipy.sparse.csgraph.connected_components(abs(gram), directed=False)
+    dtype = torch.complex128 if np.iscomplexobj(gram.data) else torch.float64
+    parts = []
+    for label in range(count):
+        index = np.flatnonzero(labels == label)
+        block = gram[index][:, index]
+        if len(index) <= options.dense_limit:
+            z = _gram_nullspace(torch.from_numpy(block.toarray()), options, what, scale)
+        else:
+            z = _sparse_iterative(block.tocsr(), options, what)
+        if z.shape[1]:
+            full = torch.zeros(gram.shape[0], z.shape[1], dtype=dtype)
+            full[torch.from_numpy(index)] = z.to(dtype)
+            parts.append(full)
+    return torch.cat(parts, dim=1) if parts else torch.zeros(gram.shape[0], 0, dtype=dtype)
+
+
+def _conjugate_pairing(
+    w: Tensor, u: Tensor, tol: float = 1e-7
+) -> tuple[Tensor, Tensor, Tensor] | None:
+    """Eigenvalues and eigenvectors of a real matrix rearranged so that ``u[:, π] = conj(u)``
+    and ``w[π] = conj(w)``, with ``π`` an involution; returns ``(w, u, π)``, or ``None`` when
+    the eigenvalues do not cluster cleanly into conjugate pairs.
+
+    Eigenvectors of a real eigenvalue are replaced by a real basis of their eigenspace.
+    """
+    w, u = w.clone(), u.clone()
+    size = len(w)
+    pi = torch.full((size,), -1, dtype=torch.long)
+    tol = tol * max(float(w.abs().max()), 1.0)
+    for j in range(size):
+        if pi[j] >= 0:
+            continue
+        free = pi < 0
+        cluster = torch.nonzero(free & ((w - w[j]).abs() <= tol))[:, 0]
+        if abs(float(w[j].imag)) <= tol:
+            # A real eigenvalue: a real basis of its eigenspace
+            stacked = torch.cat([u[:, cluster].real, u[:, cluster].imag], dim=1)
+            q, s, _ = torch.linalg.svd(stacked, full_matrices=False)
+            m = len(cluster)
+            if len(s) > m and float(s[m]) > 1e-8 * float(s[0]):
+                return None
+            u[:, cluster] = q[:, :m].to(u.dtype)
+            w[cluster] = w[cluster].real.mean().to(w.dtype)
+            pi[cluster] = cluster
+            continue
+        mirror = torch.nonzero(free & ((w - w[j].conj()).abs() <= tol))[:, 0]
+        if len(mirror) != len(cluster):
+            return None
+        u[:, mirror] = u[:, cluster].conj()
+        w[mirror] = w[cluster].conj()
+        pi[cluster], pi[mirror] = mirror, cluster
+    return w, u, pi
+
+
+def _real_coordinates(partner: Tensor) -> scipy.sparse.csr_matrix:
+    """The unitary ``T`` with ``y = T z`` for real ``z`` exactly when
+    ``y[partner[i]] = conj(y[i])``: ``y[i] = z[i]`` on fixed points and
+    ``y[i], y[j] = (z[i] ± i z[j]) / √2`` on a pair ``i < j``."""
+    s = len(partner)
+    index = torch.arange(s)
+    fixed = partner == index
+    low = index < partner
+    i, j = index[low].numpy(), partner[low].numpy()
+    h = 1 / math.sqrt(2)
+    rows = np.concatenate([index[fixed].numpy(), i, j, i, j])
+    cols = np.concatenate([index[fixed].numpy(), i, i, j, j])
+    real, imaginary = np.full(2 * len(i), h), np.repeat([1j * h, -1j * h], len(i))
+    vals = np.concatenate([np.ones(int(fixed.sum())), real, imaginary]).astype(np.complex128)
+    return scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(s, s))
 
 
 def _orth(x: Tensor) -> Tensor:
@@ -425,19 +541,14 @@ def iterative_nullspace(
 
 
 def _sparse_iterative(gram: scipy.sparse.csr_matrix, options: SolverOptions, what: str) -> Tensor:
-    dense_gram = gram
+    """The null space of a sparse Gram matrix; the rank is decided from its eigenvalues on
+    the final block."""
 
     def apply(x: Tensor) -> Tensor:
-        return torch.from_numpy(np.asarray(dense_gram @ x.numpy()))
+        return torch.from_numpy(np.asarray(gram @ x.numpy()))
 
-    def constraints(x: Tensor) -> Tensor:
-        # ‖C x‖² = xᴴ G x: the Cholesky-free square root is not needed for the gap decision;
-        # the Rayleigh quotient of G is used through its eigen-decomposition on the block.
-        return apply(x)
-
-    return _subspace_iteration(
-        apply, None, gram.shape[0], torch.complex128, options, what, 32, 24, 200
-    )
+    dtype = torch.complex128 if np.iscomplexobj(gram.data) else torch.float64
+    return _subspace_iteration(apply, None, gram.shape[0], dtype, options, what, 32, 24, 200)
 
 
 def _subspace_iteration(
