@@ -61,6 +61,12 @@ STALE_NOTE = (
 PAPER_BATCHES = {5: 100, 10: 80, 20: 40, 30: 30}
 
 
+def _stem(instance: str, batch_size: int, batches: int) -> str:
+    """The name of a comparison's files: ``-full`` marks the paper's budget."""
+    full = "-full" if batches == PAPER_BATCHES.get(batch_size) else ""
+    return f"{instance}-q{batch_size}{full}"
+
+
 def _stale(data: dict[str, Any]) -> str:
     """' †' for a comparison run with the old hill climber, else ''."""
     return "" if data.get("evaluated_starts_climb") else " †"
@@ -188,7 +194,7 @@ def _fmt(value: float) -> str:
 def report() -> str:
     """results.md from every stored result, and a plot per comparison."""
     lines = [
-        "# law2order: batch selection time and a reduced-budget comparison",
+        "# law2order: batch selection time and the comparison with the baselines",
         "",
         "Reproduce: `python benchmarks/run.py law2order`, the same as "
         "`python benchmarks/law2order/run.py all` (or the parts: `timing`, "
@@ -225,7 +231,7 @@ def report() -> str:
     comparisons = sorted(RESULTS.glob("compare-*.json"))
     if comparisons:
         lines += [
-            "## Best value after the budget (reduced), against the baselines",
+            "## Best value after the budget, against the baselines",
             "",
             "Each run: 30 random permutations (the same for every method with the same "
             "seed), then B batches of Q; `random` evaluates as many random permutations. "
@@ -245,7 +251,11 @@ def report() -> str:
         lines += [
             f"### {instance}: 30 + {b} × {q} evaluations, {data['seeds']} seeds{_stale(data)}",
             "",
-            f"Reduced from the paper's {PAPER_BATCHES.get(q, '?')} batches of {q} and 5 seeds."
+            (
+                f"The paper's budget of {b} batches of {q}."
+                if b == PAPER_BATCHES.get(q)
+                else f"Reduced from the paper's {PAPER_BATCHES.get(q, '?')} batches of {q}."
+            )
             + (f" Known optimum {_fmt(optimum)}." if optimum is not None else ""),
             "",
             "| method | best (mean ± std) | gap % | per seed | CPU s / batch | wall s / batch |"
@@ -369,7 +379,7 @@ def _plot(data: dict[str, Any]) -> str | None:
         return None
     curves = {m: row["mean_curve"] for m, row in data["summary"]["methods"].items()}
     optimum = data["summary"].get("optimum")
-    name = f"{data['instance']}-q{data['batch_size']}.png"
+    name = f"{_stem(data['instance'], data['batch_size'], data['batches'])}.png"
     figure = plot_best_values(
         curves,
         optimum,
@@ -420,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = []
     for instance, q, b, s, methods in runs:
         result = compare(instance, q, b, s, methods)
-        path = RESULTS / f"compare-{instance}-q{q}.json"
+        path = RESULTS / f"compare-{_stem(instance, q, b)}.json"
         path.write_text(json.dumps(result, indent=1))
         print(f"{instance} q={q}: written {path}", file=sys.stderr, flush=True)
     if args.command in ("report", "all") or runs:
