@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import pickle
-from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -32,8 +31,9 @@ from tessera.bo import (
     robust_cholesky,
     synthetic,
 )
+from tessera.runs import RunInterrupted
 from tessera.spaces import Box, Categorical, Integer, Product
-from tessera.testing import parametrize_with_checks
+from tessera.testing import RecordingContext, parametrize_with_checks
 
 #: The BO components the core's manifest declares.
 NAMES = ["rbf", "matern", "gp", "ei", "log_ei", "ucb", "synthetic", "bo"]
@@ -53,43 +53,6 @@ def _one_thread():
 @parametrize_with_checks("builtins", names=NAMES)
 def test_conformance(case, check):
     check(case)
-
-
-class Context:
-    """A minimal run context: metrics and checkpoints in memory, plots on disk."""
-
-    def __init__(self, out_dir: Path, seed: int = 0, stop_after: int | None = None) -> None:
-        self.out_dir, self.seed, self.rank, self.world_size = out_dir, seed, 0, 1
-        self.metrics: list[tuple[int, dict[str, float]]] = []
-        self.checkpoint: dict[str, Any] | None = None
-        self.plots: list[str] = []
-        self.stop_after = stop_after
-        self.stop_requested = False
-
-    def log_metrics(self, step: int, metrics: dict[str, float]) -> None:
-        self.metrics.append((step, dict(metrics)))
-
-    def should_checkpoint(self, step: int, every: int) -> bool:
-        return (step + 1) % every == 0
-
-    def save_checkpoint(self, step: int, state: dict[str, Any]) -> None:
-        self.checkpoint = pickle.loads(pickle.dumps(state))
-        if self.stop_after is not None and step + 1 >= self.stop_after:
-            raise KeyboardInterrupt
-
-    def load_checkpoint(self) -> dict[str, Any] | None:
-        return self.checkpoint
-
-    def save_plot(self, name: str, figure: Any) -> Path:
-        path = self.out_dir / f"{name}.png"
-        figure.savefig(path)
-        self.plots.append(name)
-        return path
-
-    def progress(self, total: int | None, description: str = "", initial: int = 0) -> Any:
-        from tessera.runs import Progress
-
-        return Progress(total, description, initial=initial, enabled=False)
 
 
 # Kernels
@@ -463,12 +426,13 @@ def _task(budget: int = 6) -> BOTask:
 
 
 def test_bo_task_runs_checkpoints_and_plots(tmp_path):
-    context = Context(tmp_path)
+    context = RecordingContext(tmp_path)
     summary = _task().run(context)
     assert summary["evaluations"] == 6 and summary["regret"] == pytest.approx(
         summary["best_value"]
     )
-    assert context.plots == ["best_value"] and (tmp_path / "best_value.png").stat().st_size > 0
+    assert context.plots == [tmp_path / "plots" / "best_value.png"]
+    assert context.plots[0].stat().st_size > 0
     steps = [step for step, _ in context.metrics]
     assert steps == list(range(6))
     best = [m["best_value"] for _, m in context.metrics]
@@ -476,11 +440,11 @@ def test_bo_task_runs_checkpoints_and_plots(tmp_path):
 
 
 def test_bo_task_resumes_after_an_interruption(tmp_path):
-    straight = Context(tmp_path)
+    straight = RecordingContext(tmp_path)
     expected = _task().run(straight)
 
-    interrupted = Context(tmp_path, stop_after=4)
-    with pytest.raises(KeyboardInterrupt):
+    interrupted = RecordingContext(tmp_path, stop_after=4)
+    with pytest.raises(RunInterrupted):
         _task().run(interrupted)
     interrupted.stop_after = None
     resumed = _task().run(interrupted)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -175,3 +177,26 @@ def test_kit_checks_are_listed_per_kind(tessera_registry):
     names = [c.__name__ for c in checks_for(info)]
     assert names[0] == "check_interface" and "check_group_relations" in names
     assert names[-3:] == ["check_config_round_trip", "check_pickle", "check_save_load"]
+
+
+def test_recording_context_stops_and_resumes_a_task(tmp_path: Path) -> None:
+    """stop_after stops a task from its k-th checkpoint; the same context then resumes it
+    to the summary and metrics of a run that was never stopped."""
+    from tessera.runs import RunInterrupted, seed_everything
+    from tessera.testing import RecordingContext
+
+    def task():
+        seed_everything(0)
+        return tessera.create("task", "regression", steps=30, checkpoint_every=10, eval_every=5)
+
+    straight = RecordingContext(tmp_path / "a")
+    expected = task().run(straight)
+    stopped = RecordingContext(tmp_path / "b", stop_after=2)
+    with pytest.raises(RunInterrupted):
+        task().run(stopped)
+    assert [step for step, _ in stopped.checkpoints] == [9, 19]
+    stopped.stop_after = None
+    assert task().run(stopped) == expected
+    assert stopped.metrics == straight.metrics  # no record lost or repeated
+    assert [p.name for p in straight.plots] == [p.name for p in stopped.plots]
+    assert all(p.is_file() and p.parent == tmp_path / "b" / "plots" for p in stopped.plots)

@@ -9,10 +9,12 @@ Example::
         check(case)
 
 The pytest plugin shipped with Tessera adds the fixtures ``tessera_registry`` (a registry
-that discovers no installed plugin, made the process-wide one for the test) and
-``tessera_register`` (registers temporary components into it).
+that discovers no installed plugin, made the process-wide one for the test),
+``tessera_register`` (registers temporary components into it) and ``tessera_context`` (a
+:class:`RecordingContext` to run a task in a test without the runner).
 """
 
+from tessera.testing._context import RecordingContext
 from tessera.testing._kit import (
     Case,
     CheckResult,
@@ -28,6 +30,7 @@ __all__ = [
     "Case",
     "CheckResult",
     "ConformanceError",
+    "RecordingContext",
     "Report",
     "cases",
     "checks_for",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tessera.registry import ComponentInfo, Registry, use_registry
+from tessera.testing._context import RecordingContext
 
 
 @pytest.fixture
@@ -26,3 +28,10 @@ def tessera_register(tessera_registry: Registry) -> Callable[..., ComponentInfo]
         return tessera_registry.register(kind, name, target, **kwargs)
 
     return register
+
+
+@pytest.fixture
+def tessera_context(tmp_path: Path) -> RecordingContext:
+    """A run context for ``task.run(tessera_context)``: metrics, checkpoints and plots are
+    recorded, plots written under ``tmp_path / "run"``."""
+    return RecordingContext(tmp_path / "run")

@@ -1,15 +1,12 @@
-"""Shared helpers: a registry, a small run context."""
+"""Shared fixtures: a registry, the kit's run context, one thread."""
 
 from __future__ import annotations
-
-import pickle
-from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 
 from tessera.registry import Registry
+from tessera.testing import RecordingContext
 
 
 @pytest.fixture
@@ -21,7 +18,7 @@ def registry() -> Registry:
 @pytest.fixture
 def context_class() -> type:
     """The run context class for tasks run in tests."""
-    return Context
+    return RecordingContext
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -31,42 +28,3 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-class Context:
-    """A minimal run context: metrics and checkpoints in memory, plots on disk."""
-
-    def __init__(self, out_dir: Path, seed: int = 0, stop_after: int | None = None) -> None:
-        self.out_dir, self.seed, self.rank, self.world_size = out_dir, seed, 0, 1
-        self.metrics: list[tuple[int, dict[str, float]]] = []
-        self.checkpoint: dict[str, Any] | None = None
-        self.plots: list[str] = []
-        self.stop_after = stop_after
-        self.stop_requested = False
-        self.saves = 0
-
-    def log_metrics(self, step: int, metrics: dict[str, float]) -> None:
-        self.metrics.append((step, dict(metrics)))
-
-    def should_checkpoint(self, step: int, every: int) -> bool:
-        return (step + 1) % every == 0
-
-    def save_checkpoint(self, step: int, state: dict[str, Any]) -> None:
-        self.checkpoint = pickle.loads(pickle.dumps(state))
-        self.saves += 1
-        if self.stop_after is not None and self.saves >= self.stop_after:
-            raise KeyboardInterrupt
-
-    def load_checkpoint(self) -> dict[str, Any] | None:
-        return self.checkpoint
-
-    def save_plot(self, name: str, figure: Any) -> Path:
-        path = self.out_dir / f"{name}.png"
-        figure.savefig(path)
-        self.plots.append(name)
-        return path
-
-    def progress(self, total: int | None, description: str = "", initial: int = 0) -> Any:
-        from tessera.runs import Progress
-
-        return Progress(total, description, initial=initial, enabled=False)

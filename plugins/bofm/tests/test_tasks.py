@@ -9,6 +9,7 @@ from tessera_bofm.tasks import make_surrogate
 
 import tessera
 from tessera.bo import AcquisitionOptimizer, BayesianOptimization
+from tessera.runs import RunInterrupted
 
 FAST = {"raw_samples": 64, "jitter_samples": 32, "starts": 2, "rounds": 2, "gradient_steps": 5}
 
@@ -37,14 +38,14 @@ def test_compare_reports_every_method(registry, context_class, tmp_path):
     assert means == sorted(means)
     assert all(summary["methods"][m]["seeds"] == 2 for m in summary["methods"])
     assert summary["optimum"] == pytest.approx(Func2C().optimum)
-    assert context.plots == ["regret"] and (tmp_path / "regret.png").exists()
+    assert context.plots == [tmp_path / "plots" / "regret.png"] and context.plots[0].exists()
     assert len(context.metrics) == 6  # one record per (method, seed)
 
 
 def test_compare_resumes_after_an_interruption(registry, context_class, tmp_path):
     expected = _compare(registry).run(context_class(tmp_path))
     context = context_class(tmp_path, stop_after=5)  # in the middle of the second run
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunInterrupted):
         _compare(registry).run(context)
     context.stop_after = None
     assert _compare(registry).run(context) == expected

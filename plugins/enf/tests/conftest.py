@@ -1,41 +1,13 @@
-"""Shared fixtures: a minimal run context satisfying tessera.kinds.RunContext."""
+"""Shared fixtures: run contexts from the conformance kit, one torch thread."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-
-class RecordingContext:
-    """Keeps metrics, checkpoints and plots in memory (plots also as files)."""
-
-    def __init__(self, out_dir: Path, seed: int = 0) -> None:
-        self.out_dir = out_dir
-        self.seed = seed
-        self.rank = 0
-        self.world_size = 1
-        self.metrics: list[tuple[int, dict[str, float]]] = []
-        self.checkpoints: list[tuple[int, dict[str, Any]]] = []
-        self.plots: list[Path] = []
-
-    def log_metrics(self, step: int, metrics: dict[str, float]) -> None:
-        self.metrics.append((step, dict(metrics)))
-
-    def save_checkpoint(self, step: int, state: dict[str, Any]) -> None:
-        self.checkpoints.append((step, copy.deepcopy(state)))
-
-    def load_checkpoint(self) -> dict[str, Any] | None:
-        return copy.deepcopy(self.checkpoints[-1][1]) if self.checkpoints else None
-
-    def save_plot(self, name: str, figure: Any) -> Path:
-        path = self.out_dir / "plots" / f"{name}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path)
-        self.plots.append(path)
-        return path
+from tessera.testing import RecordingContext
 
 
 @pytest.fixture

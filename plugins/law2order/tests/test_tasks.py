@@ -7,6 +7,7 @@ import json
 import pytest
 
 import tessera
+from tessera.runs import RunInterrupted
 
 TINY = {
     "seeds": 2,
@@ -43,7 +44,7 @@ def test_benchmark_reports_every_method(context):
     for row in summary["methods"].values():
         assert row["mean"] >= 578 and row["gap_percent"] >= 0 and row["seeds"] == 2
     assert (context.out_dir / "results.md").read_text().count("| law-est |") == 1
-    assert context.plots == ["best_value"]
+    assert [p.name for p in context.plots] == ["best_value.png"]
     assert {k for _, m in context.metrics for k in m} == {f"{m}/best_value" for m in methods}
 
 
@@ -57,7 +58,7 @@ def test_benchmark_resumes_where_it_stopped(tmp_path, context_class):
     )
     full = tessera.create("task", "law2order.benchmark", **spec).run(context_class(tmp_path / "a"))
     stopped = context_class(tmp_path / "b", stop_after=3)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunInterrupted):
         tessera.create("task", "law2order.benchmark", **spec).run(stopped)
     stopped.stop_after = None
     resumed = tessera.create("task", "law2order.benchmark", **spec).run(stopped)
