@@ -144,7 +144,15 @@ class BayesianOptimization:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`; the surrogate is refitted at the next :meth:`ask`,
-        starting from the saved hyperparameters."""
+        starting from the saved hyperparameters.
+
+        With ``refit_every = 1`` (the default) the restored loop continues exactly as the
+        uninterrupted one. With ``refit_every > 1`` its first batch refits where the
+        uninterrupted loop would have added the new rows to the fitted model, so the two
+        may differ from there on.
+        """
+        # TODO: save the rows and standardisation of the last fit, so that a restore with
+        # refit_every > 1 can rebuild the fitted model instead of refitting it.
         x, y = torch.as_tensor(state["x"]).double(), torch.as_tensor(state["y"]).double()
         if x.ndim != 2 or x.shape[1] != self.space.dim or len(x) != len(y):
             raise ValueError(
