@@ -200,3 +200,15 @@ def test_recording_context_stops_and_resumes_a_task(tmp_path: Path) -> None:
     assert stopped.metrics == straight.metrics  # no record lost or repeated
     assert [p.name for p in straight.plots] == [p.name for p in stopped.plots]
     assert all(p.is_file() and p.parent == tmp_path / "b" / "plots" for p in stopped.plots)
+
+
+def test_recording_context_runs_children_in_subfolders(tmp_path: Path) -> None:
+    """A suite's children run in their own contexts, named as the runner names them."""
+    from tessera.testing import RecordingContext
+
+    child = {"name": "regression", "params": {"steps": 5, "checkpoint_every": 5}}
+    context = RecordingContext(tmp_path)
+    summary = tessera.create("task", "suite", tasks=[child, child]).run(context)
+    assert list(summary) == list(context.children) == ["regression", "regression-2"]
+    assert all(len(c.checkpoints) == 1 for c in context.children.values())
+    assert context.children["regression-2"].out_dir == tmp_path / "regression-2"
