@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tessera_enf.configs import ENF_LAYER
+
 HERE = Path(__file__).parent
 
 
@@ -47,19 +49,7 @@ PAPER_EPOCHS = {
 }
 
 DW4_DYNAMICS = {
-    "enf": {
-        "name": "egnn",
-        "params": {
-            "in_features": 32,
-            "hidden_features": 32,
-            "edge_features": 1,
-            "attention": True,
-            "tanh": True,
-            "coords_range": 5.0,
-            "normalize": True,
-            "coord_aggregation": "sum",
-        },
-    },
+    "enf": ENF_LAYER,  # the paper's dynamics, as the plugin's default flow uses it
     "gnn": {"name": "enf.gnn", "params": {"in_features": 32, "hidden_features": 32}},
     "simple": {"name": "enf.simple", "params": {}},
 }
