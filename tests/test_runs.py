@@ -432,7 +432,8 @@ def test_quickstart(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_quickstart_composes_plugins() -> None:
     """With every first-party plugin installed, the quickstart validates in full and builds
-    components of at least three plugins, an E-NF flow with EGNN dynamics among them."""
+    components of five plugins, an E-NF flow with EGNN dynamics among them."""
+    from tessera.registry import validate
     from tessera.runs._spec import QUICKSTART, quickstart_spec, read_run_spec
 
     registry = Registry()
@@ -444,14 +445,14 @@ def test_quickstart_composes_plugins() -> None:
     plugins = set()
 
     def walk(node: Any) -> None:
-        if isinstance(node, dict) and {"kind", "name", "params"} <= set(node):
+        if isinstance(node, list):
+            node = dict(enumerate(node))
+        if not isinstance(node, dict):
+            return
+        if {"kind", "name", "params"} <= set(node):
             plugins.add(registry.get(node["kind"], node["name"]).plugin)
-        values = node.values() if isinstance(node, dict) else node
-        if isinstance(node, (dict, list)):
-            for value in values:
-                walk(value)
-
-    from tessera.registry import validate
+        for value in node.values():
+            walk(value)
 
     resolved = validate({"kind": "task", **spec["task"]}, registry=registry)
     walk(resolved)
